@@ -1,0 +1,1 @@
+"""The intranet front page."""

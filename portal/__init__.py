@@ -1,0 +1,1 @@
+"""The shared platform: settings, people and organisation, the working-day calendar, notifications."""

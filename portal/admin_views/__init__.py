@@ -1,0 +1,1 @@
+"""Wagtail admin viewsets of the platform (people, departments, roles, the working calendar)."""

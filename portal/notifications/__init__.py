@@ -1,0 +1,1 @@
+"""Notifications: one record per recipient, channel and event; in-app inbox, email and group robots."""

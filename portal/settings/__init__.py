@@ -1,0 +1,1 @@
+"""Settings split into base (safe defaults), dev, test and production."""
