@@ -95,6 +95,8 @@ TEMPLATES = [
 ]
 
 # Database: DATABASE_URL, or a SQLite file under var/ as the embedded default.
+if not env_str("DATABASE_URL"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # the embedded default lives in var/
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
