@@ -1,6 +1,7 @@
 """Registers the platform's admin: organisation menu, calendar warning on the dashboard."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wagtail import hooks
 from wagtail.admin.ui.components import Component
@@ -31,3 +32,8 @@ def add_calendar_warning(request, panels):
     years = missing_years(timezone.localdate())
     if years:
         panels.insert(0, CalendarWarningPanel(years))
+
+
+@hooks.register("register_log_actions")
+def register_portal_log_actions(actions):
+    actions.register_action("portal.import_workdays", _("导入工作日历"), _("导入工作日历"))

@@ -152,3 +152,40 @@ def test_redis_url_switches_broker_and_cache():
                                 env={**env, "REDIS_URL": "redis://127.0.0.1:6379/3"}, timeout=120)
     assert without.stdout.split() == ["None", "default", "django.core.cache.backends.db.DatabaseCache"]
     assert with_redis.stdout.split() == ["redis://127.0.0.1:6379/3", "None", "django.core.cache.backends.redis.RedisCache"]
+
+
+def test_admin_imports_a_year_and_explains_an_unavailable_one(login, org):
+    client = login(User.objects.get(username="admin"))
+    url = reverse("workdays:import_year")
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"year": "2027"})
+    assert response.status_code == 200
+    assert "没有 2027 年的数据" in response.content.decode()
+    assert not WorkDay.objects.filter(date__year=2027).exists()
+    response = client.post(url, {"year": "abc"})
+    assert "请输入" in response.content.decode()
+    response = client.post(url, {"year": "2026"})
+    assert response.status_code == 302
+    assert WorkDay.objects.filter(date__year=2026).count() == 365
+    assert login(org.users["cs_staff"]).get(url).status_code in (302, 403)
+
+
+def test_admin_day_edit_is_a_company_adjustment(login, org, calendar_2026):
+    import datetime as dt
+
+    client = login(User.objects.get(username="admin"))
+    existing = WorkDay.objects.get(date=dt.date(2026, 7, 15))
+    response = client.post(
+        reverse("workdays:edit", args=[existing.pk]),
+        {"date": "2026-07-15", "is_workday": "", "name": "台风停工", "note": "台风“海葵”"},
+    )
+    assert response.status_code == 302
+    day = WorkDay.objects.get(date=dt.date(2026, 7, 15))
+    assert (day.is_workday, day.source, day.updated_by.username) == (False, "company", "admin")
+    # A day of an unloaded year can be added ahead of the official announcement.
+    response = client.post(reverse("workdays:add"), {"date": "2027-01-01", "is_workday": "", "name": "元旦", "note": ""})
+    assert response.status_code == 302
+    # Adding a day that already exists is refused with a message, not a server error.
+    response = client.post(reverse("workdays:add"), {"date": "2026-07-15", "is_workday": "on", "name": "", "note": ""})
+    assert response.status_code == 200
+    assert "已存在" in response.content.decode()
