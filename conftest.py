@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 from django.db import connection
 
+from tests.browser import browser, journey  # noqa: F401 - fixtures for the browser journeys
+
 import pytest
 
 
