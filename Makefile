@@ -45,6 +45,9 @@ lint: venv ## ruff over the whole tree
 bench: venv ## Run the benchmarks in bench/ (JSON lines with ratios to a same-run baseline)
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) bench/run.py $(BENCH_ARGS)
 
+reliability: venv ## The reliability suite on PostgreSQL and Redis (gunicorn, qcluster, faults)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(PY) -m pytest reliability -p no:cacheprovider -s -q $(PYTEST_ARGS)
+
 requirements: ## Re-pin requirements.txt from pyproject.toml
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev -o requirements.txt --python-version 3.11 -q
 
