@@ -14,10 +14,10 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.widgets.button import HeaderButton
-from wagtail.log_actions import log
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import AdminDateInput
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.log_actions import log
 
 from portal.models import Department, Role, WorkDay
 
