@@ -30,3 +30,30 @@ def open_notification(request, pk: int):
 def mark_all_read(request):
     mark_read(request.user)
     return redirect("notifications:inbox")
+
+
+def preferences(request):
+    """Per kind of notification: inbox and/or email. Mandatory kinds are shown, locked on."""
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    from .services import preference_rows, set_preferences
+
+    rows = preference_rows(request.user)
+    if request.method == "POST":
+        choices = {
+            row["kind"].code: (
+                f"{row['kind'].code}:inbox" in request.POST,
+                f"{row['kind'].code}:email" in request.POST,
+            )
+            for row in rows
+            if not row["kind"].mandatory
+        }
+        set_preferences(request.user, choices)
+        messages.success(request, _("通知偏好已保存。"))
+        return redirect("notifications:preferences")
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"rows": rows, "has_email": bool(request.user.email)},
+    )

@@ -223,6 +223,17 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 1
 
+# Wagtail's own background work (search and reference index updates) goes through django-tasks.
+# It stays immediate, on purpose and explicitly: one worker system (django-q2), not two.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+# Notifications (docs/notifications.md): retry delays in seconds after a failed email or robot
+# message (then it is marked failed), the daily digest's time, and the webhook address policy.
+PORTAL_NOTIFY_RETRY_DELAYS = [int(s) for s in env_list("PORTAL_NOTIFY_RETRY_DELAYS", ["60", "300", "1800"])]
+PORTAL_DIGEST_TIME = env_str("PORTAL_DIGEST_TIME", "08:00")
+PORTAL_WEBHOOK_ALLOW_LOOPBACK = env_bool("PORTAL_WEBHOOK_ALLOW_LOOPBACK", False)
+PORTAL_WEBHOOK_ALLOWED_NETWORKS = env_list("PORTAL_WEBHOOK_ALLOWED_NETWORKS")
+
 WAGTAIL_SITE_NAME = env_str("PORTAL_SITE_NAME", "跨部门沟通协调门户")
 WAGTAILADMIN_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = False

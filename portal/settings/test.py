@@ -12,6 +12,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # django-q2 reads its config at import, so "sync" must be here, not in override_settings.
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Webhook tests run a receiver on 127.0.0.1; production refuses loopback addresses.
+PORTAL_WEBHOOK_ALLOW_LOOPBACK = True
 _TMP = tempfile.mkdtemp(prefix="portal-test-")
 MEDIA_ROOT = f"{_TMP}/media"
 PRIVATE_MEDIA_ROOT = f"{_TMP}/private"

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -20,12 +21,17 @@ class Command(BaseCommand):
             subprocess.Popen([*manage, "qcluster"]),  # noqa: S603 - our own manage.py
             subprocess.Popen([*manage, "runserver", addrport, "--noreload"]),  # noqa: S603
         ]
-        self.stdout.write(self.style.SUCCESS(f"门户：http://{addrport}/  （后台任务进程已启动，按 Ctrl-C 停止）"))
+        broker = "Redis" if settings.Q_CLUSTER.get("redis") else "数据库（ORM）"
+        self.stdout.write(
+            self.style.SUCCESS(f"门户：http://{addrport}/  （后台任务进程已启动，队列：{broker}；按 Ctrl-C 停止）")
+        )
 
         def stop(*_):
+            # SIGTERM, not SIGINT: a shell starts background jobs with SIGINT ignored, and both
+            # qcluster and runserver stop cleanly on SIGTERM.
             for p in procs:
                 if p.poll() is None:
-                    p.send_signal(signal.SIGINT)
+                    p.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
             for p in procs:
                 try:
@@ -41,6 +47,6 @@ class Command(BaseCommand):
             pass
         finally:
             stop()
-        failed = [p.returncode for p in procs if p.returncode not in (0, None, -signal.SIGINT)]
+        failed = [p.returncode for p in procs if p.returncode not in (0, None, -signal.SIGINT, -signal.SIGTERM)]
         if failed:
             sys.exit(1)
