@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 from django.db import connection
 
-from tests.browser import browser, journey  # noqa: F401 - fixtures for the browser journeys
-
 import pytest
+
+from tests.browser import browser, journey  # noqa: F401 - fixtures for the browser journeys
 
 
 def pytest_collection_modifyitems(config, items):
