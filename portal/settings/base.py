@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "forms",
     "matters",
     "letters",
+    "search",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

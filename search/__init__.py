@@ -1,0 +1,1 @@
+"""Chinese full-text search over the portal's content, filtered by each person's permissions."""
