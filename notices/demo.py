@@ -117,6 +117,8 @@ def seed_notices(log=print) -> None:
                     "first_col_is_header": False,
                 },
             },
+            {"type": "heading", "value": "三、检查重点"},
+            *_paragraph("灭火器、消火栓和应急照明是否完好；疏散通道是否畅通；消防维保记录是否齐全。"),
             *_paragraph("请全体员工阅读后点击“已阅”确认。"),
         ],
         requires_confirmation=True,
