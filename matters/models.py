@@ -190,8 +190,38 @@ class Matter(models.Model):
         on_delete=models.SET_NULL,
         related_name="handled_matters",
     )
-    # Deadlines (受理时限, 办结时限, commitment date, overdue/escalated flags) belong to the routing
-    # issue: it adds its fields here with its own migration.
+    commitment_date = models.DateField(_("承诺办结日期"), null=True, blank=True)
+    # Routing: the rule that decided, its version and what it saw ("why this came to us").
+    routing_rule = models.ForeignKey(
+        "matters.RoutingRule", verbose_name=_("分派规则"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    routing_version = models.PositiveIntegerField(_("规则版本"), null=True, blank=True)
+    routing_data = models.JSONField(_("分派依据"), default=dict, blank=True)
+    policy = models.ForeignKey(
+        "matters.DeadlinePolicy", verbose_name=_("时限规则"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Milestones and deadlines (lifecycle.refresh_deadlines keeps them in step).
+    routed_at = models.DateTimeField(_("分派时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    stage_started_at = models.DateTimeField(_("本阶段开始"), null=True, blank=True)
+    accept_due = models.DateTimeField(_("受理时限"), null=True, blank=True)
+    progress_due = models.DateTimeField(_("下次进度更新"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("办结时限"), null=True, blank=True)
+    confirm_due = models.DateTimeField(_("确认时限"), null=True, blank=True)
+    current_due_at = models.DateTimeField(_("当前时限"), null=True, blank=True, db_index=True)
+    deadlines_provisional = models.BooleanField(_("时限待定（日历未公布）"), default=False)
+    last_progress_at = models.DateTimeField(_("最近进度"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("等待补充自"), null=True, blank=True)
+    paused_hours = models.FloatField(_("已暂停（小时）"), default=0)
+    escalation_level = models.PositiveSmallIntegerField(
+        _("上报级别"), default=0, help_text=_("0 未上报，1 已提醒部门负责人，2 已上报分管领导，3 已上报总经理。")
+    )
+    # The sweep: the next moment something is owed about the matter (indexed: the sweep reads
+    # only rows that are due) and how far it has already handled this matter.
+    next_due_at = models.DateTimeField(_("下次检查"), null=True, blank=True, db_index=True)
+    swept_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -214,6 +244,19 @@ class Matter(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def is_overdue_at(self, now) -> bool:
+        """Overdue in a stage the handling department owes (not the originator's confirmation)."""
+        return (
+            self.status in {MatterStatus.ROUTED, MatterStatus.ACCEPTED, MatterStatus.IN_PROGRESS, MatterStatus.RETURNED}
+            and self.current_due_at is not None
+            and self.current_due_at < now
+            and self.paused_at is None
+        )
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_overdue_at(timezone.now())
 
     @property
     def can_be_withdrawn(self) -> bool:
@@ -267,6 +310,19 @@ class EventKind(models.TextChoices):
     STATUS_CHANGE = "status_change", _("状态变更")
     FILE_ADDED = "file_added", _("补充附件")
     WITHDRAWN = "withdrawn", _("撤回")
+    ROUTED = "routed", _("分派")
+    REASSIGNED = "reassigned", _("改派")
+    ACCEPTED = "accepted", _("受理")
+    PROGRESS = "progress", _("进度")
+    RESOLVED = "resolved", _("办结")
+    CONFIRMED = "confirmed", _("确认")
+    RETURNED = "returned", _("退回")
+    ARCHIVED = "archived", _("归档")
+    COOPERATION = "cooperation", _("配合")
+    PAUSED = "paused", _("请提交人补充")
+    RESUMED = "resumed", _("恢复计时")
+    OVERDUE = "overdue", _("逾期")
+    ESCALATED = "escalated", _("上报")
 
 
 class MatterEvent(models.Model):
@@ -384,3 +440,7 @@ class ReferenceCounter(models.Model):
 
     def __str__(self):
         return f"{self.scope}: {self.last_value}"
+
+
+# Routing rules and deadline policies live in their own module (imported here so Django finds them).
+from .rule_models import DeadlinePolicy, RoutingRule, RuleAdminForm, RuleCondition  # noqa: E402,F401
