@@ -261,6 +261,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
         "django_tasks": {"level": "WARNING"},
+        "wagtail": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
     },

@@ -1,7 +1,10 @@
 """Load the demo organisation, calendar and each feature app's demo content (idempotent)."""
 
+import logging
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 from wagtail import hooks
 
@@ -13,7 +16,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         log = self.stdout.write
-        with transaction.atomic():
+        logging.getLogger("django-q").setLevel(logging.WARNING)  # not one "Enqueued" line per task
+        # Mail that the demo's own actions would send (workflow notices, welcome messages) is
+        # kept out of the console: the demo starts with an empty outbox.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
             seed_organisation(log)
             seed_calendar(log)
             # Feature apps register ("portal_seed_demo") functions taking a log callable;
