@@ -4,9 +4,7 @@ distinct, gap-free numbers; a double click sent twice at once creates one submis
 from __future__ import annotations
 
 import re
-import threading
 
-from django.db import connection
 from django.test import Client
 
 import pytest
@@ -14,30 +12,9 @@ import pytest
 from forms.models import Submission
 from forms.testing import make_form_page, token_for
 from matters.models import Matter
+from tests.concurrency import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_parallel(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = target(i)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 def test_fifty_concurrent_submissions_get_unique_gap_free_numbers(org):
@@ -54,7 +31,7 @@ def test_fifty_concurrent_submissions_get_unique_gap_free_numbers(org):
         assert response.status_code == 200
         return re.search(r"CS-\d{4}-\d{4}", response.content.decode()).group(0)
 
-    shown = _run_parallel(50, submit)
+    shown = run_in_threads(50, submit)
     references = sorted(Matter.objects.values_list("reference", flat=True))
     year = references[0][3:7]
     assert references == [f"CS-{year}-{i:04d}" for i in range(1, 51)]
@@ -74,7 +51,7 @@ def test_same_token_sent_ten_times_at_once_creates_one_submission(org):
         assert response.status_code == 200
         return re.search(r"CS-\d{4}-\d{4}", response.content.decode()).group(0)
 
-    shown = _run_parallel(10, submit)
+    shown = run_in_threads(10, submit)
     assert Submission.objects.count() == 1
     assert set(shown) == {Matter.objects.get().reference}
     assert Matter.objects.get().reference.endswith("-0001")

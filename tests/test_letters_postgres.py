@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 import pytest
@@ -13,28 +13,9 @@ import pytest
 from letters.models import LetterPage
 from letters.services import allocate_number
 from letters.testing import act, draft_letter, submit
+from tests.concurrency import run_in_threads
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-def _run_in_threads(n, target):
-    errors, barrier = [], threading.Barrier(n)
-
-    def run(i):
-        try:
-            barrier.wait()
-            target(i)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_concurrent_allocation_is_unique_and_gap_free(org):
@@ -54,7 +35,7 @@ def test_concurrent_allocation_is_unique_and_gap_free(org):
             with lock:
                 numbers.append(seq)
 
-    _run_in_threads(8, allocate)
+    run_in_threads(8, allocate)
     assert sorted(numbers) == list(range(1, 8 * 5))  # 39 committed, no gap, no duplicate
 
 
@@ -70,7 +51,7 @@ def test_concurrent_signing_through_the_workflow(org):
     def sign(i):
         act(LetterPage.objects.get(pk=letters[i]), leader, "approve")
 
-    _run_in_threads(len(letters), sign)
+    run_in_threads(len(letters), sign)
     seqs = sorted(LetterPage.objects.filter(pk__in=letters).values_list("number_seq", flat=True))
     assert seqs == list(range(1, len(letters) + 1))
     assert LetterPage.objects.filter(pk__in=letters, live=True, signer=leader).count() == len(letters)

@@ -1,39 +1,16 @@
 """Exactly once under two concurrent senders and two concurrent workers (PostgreSQL)."""
 
-import threading
 
 from django.core import mail
-from django.db import connection
 
 import pytest
 
 from portal.models import User
 from portal.notifications.models import Channel, Notification, Status
 from portal.notifications.services import deliver, notify
+from tests.concurrency import run_in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _in_threads(n, fn):
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def run(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
-    return results
 
 
 def test_two_concurrent_senders_reach_each_person_once(org):
@@ -44,7 +21,7 @@ def test_two_concurrent_senders_reach_each_person_once(org):
         return notify(people, kind="matter.overdue", event_key="matter:42:overdue", title="事项已超期", url="/m/42/")
 
     for _round in range(3):
-        results = _in_threads(2, send)
+        results = run_in_threads(2, send)
         assert sum(results) in (len(people), 0)
     assert sorted(results) == [0, 0]
     rows = Notification.objects.filter(event_key="matter:42:overdue")
@@ -56,7 +33,7 @@ def test_two_concurrent_senders_reach_each_person_once(org):
 
 def test_first_round_counts_everyone_exactly_once(org):
     people = list(User.objects.filter(is_active=True)[:10])
-    results = _in_threads(2, lambda _: notify(people, kind="x", event_key="k", title="t", channels=["inbox"]))
+    results = run_in_threads(2, lambda _: notify(people, kind="x", event_key="k", title="t", channels=["inbox"]))
     assert sorted(results) == [0, len(people)]
 
 
@@ -68,6 +45,6 @@ def test_two_workers_given_the_same_row_send_it_once(org):
     # Put it back as if a second task had been queued for it, and race two workers.
     Notification.objects.filter(pk=row.pk).update(status=Status.PENDING, attempts=0)
     mail.outbox.clear()
-    outcomes = _in_threads(4, lambda _: deliver(row.pk))
+    outcomes = run_in_threads(4, lambda _: deliver(row.pk))
     assert sorted(outcomes) == ["sent", "skipped", "skipped", "skipped"]
     assert len(mail.outbox) == 1
