@@ -50,6 +50,7 @@ class Journey:
     def __init__(self, browser, base_url: str, name: str):
         self.browser, self.base_url, self.name = browser, base_url, name
         self.context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+        self.context.set_default_timeout(15_000)  # fail fast: no step here should take seconds
         self.page = self.context.new_page()
         self.shot_count = 0
 
@@ -73,6 +74,8 @@ class Journey:
         stem = f"{self.name}-{self.shot_count:02d}-{label}"
         for width_name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             self.page.set_viewport_size(viewport)
+            if "/admin/" in self.page.url:
+                self.page.wait_for_timeout(400)  # Wagtail's sidebar animates to the new width
             self.page.screenshot(path=str(SCREENSHOTS / f"{stem}-{width_name}.png"), full_page=True)
         self.page.set_viewport_size(DESKTOP)
 
@@ -92,3 +95,38 @@ def journey(browser, live_server, request):
     yield _open
     for j in opened:
         j.close()
+
+
+def seed_fault_form():
+    """The 故障转呈单 form page and the demo routing rules and time limits (no other demo data)."""
+    from forms.demo import FORMS, ensure_form, ensure_index
+    from matters.demo import seed_rules
+
+    quiet = lambda *a: None  # noqa: E731
+    spec = next(s for s in FORMS if s["slug"] == "guzhang-zhuancheng")
+    page = ensure_form(ensure_index(quiet), spec, quiet)
+    seed_rules(quiet)
+    return page
+
+
+def submit_fault_report(
+    j: Journey, *, title: str, urgency: str = "medium", photo=None, extra=None, extra_select=None
+) -> str:
+    """Fill in and send the 故障转呈单 as the logged-in 管理处 employee; returns the reference shown."""
+    page = j.goto("/forms/guzhang-zhuancheng/")
+    page.fill("[name=gu_zhang_biao_ti]", title)
+    page.select_option("[name=suo_zai_guan_li_chu]", label="阳光花园管理处")
+    page.fill("[name=gu_zhang_wei_zhi]", "3 号楼地下室")
+    page.fill("[name=fa_sheng_shi_jian]", "2026-11-20T09:30")
+    page.check(f"input[name=jin_ji_cheng_du][value={urgency}]")
+    page.fill("[name=gu_zhang_miao_shu]", f"{title}，管理处无法自行处理。")
+    page.fill("[name=yi_cai_qu_cuo_shi]", "已设置警示标志")
+    for name, value in (extra or {}).items():
+        page.fill(f"[name={name}]", value)
+    for name, value in (extra_select or {}).items():
+        page.select_option(f"[name={name}]", value)
+    if photo is not None:
+        page.set_input_files("[name=xian_chang_zhao_pian]", str(photo))
+    page.click("form.portal-form button[type=submit]")
+    page.wait_for_selector("[data-reference]")
+    return page.locator("[data-reference]").inner_text().strip()

@@ -11,7 +11,7 @@ from django.shortcuts import redirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.models import Orderable, Page, PageManager, PagePermissionTester
 from wagtail.query import PageQuerySet
 from wagtail.search import index
@@ -213,7 +213,8 @@ class LetterPage(Page):
     exclude_fields_in_copy = ["doc_number", "number_year", "number_seq", "signer", "signed_at", "written_date"]
 
     content_panels = [
-        FieldPanel("title", help_text=_("例如“关于协助做好电梯年检期间业主告知工作的函”。")),
+        # TitleFieldPanel keeps Wagtail's title → slug sync: the slug sits on the 推荐 tab.
+        TitleFieldPanel("title", help_text=_("例如“关于协助做好电梯年检期间业主告知工作的函”。")),
         MultiFieldPanel(
             [
                 FieldPanel("issuing_department"),
