@@ -126,6 +126,8 @@ def receive(request, pk: int):
     department_id = request.POST.get("department")
     department = None
     if department_id:
+        if not (department_id.isascii() and department_id.isdigit()):
+            raise Http404  # a forged or garbled department id: not a server error
         department = get_object_or_404(LetterReceipt, letter=letter, department_id=department_id).department
     try:
         receipt = receive_letter(letter, request.user, department)

@@ -46,8 +46,9 @@ def _fresh_database(name: str) -> str:
 class Stack:
     """A migrated, seeded database and the processes serving it."""
 
-    def __init__(self, tmp: Path):
-        self.database_url = _fresh_database("portal_reliability")
+    def __init__(self, tmp: Path, *, fresh: bool = True):
+        name = os.environ.get("RELIABILITY_DB", "portal_reliability")
+        self.database_url = _fresh_database(name) if fresh else PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
         self.env = {
             **os.environ,
             # Production settings (DEBUG off: failures show the Chinese error page), over plain
@@ -71,6 +72,18 @@ class Stack:
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
             capture_output=True, text=True, timeout=timeout,
         )
+
+    def call(self, function: str, **kwargs):
+        """Run ``reliability.stackdata.<function>(**kwargs)`` in the stack's environment."""
+        code = (
+            "import json, reliability.stackdata as d; "
+            f"d.emit(d.{function}(**json.loads({json.dumps(json.dumps(kwargs))})))"
+        )
+        done = self.manage("shell", "-c", code)
+        for line in done.stdout.splitlines():
+            if line.startswith("STACKDATA "):
+                return json.loads(line[len("STACKDATA "):])
+        raise RuntimeError(f"{function} printed no result: {done.stdout[-2000:]} {done.stderr[-2000:]}")
 
     def prepare(self):
         self.manage("migrate", "--noinput")

@@ -189,3 +189,10 @@ def test_admin_day_edit_is_a_company_adjustment(login, org, calendar_2026):
     response = client.post(reverse("workdays:add"), {"date": "2026-07-15", "is_workday": "on", "name": "", "note": ""})
     assert response.status_code == 200
     assert "已存在" in response.content.decode()
+
+
+def test_an_overlong_username_is_a_failed_login_not_a_server_error(client, org):
+    # django-axes records failures in a 255-character column (PostgreSQL enforces it).
+    response = client.post(reverse("login"), {"username": "张" * 300, "password": "x"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()

@@ -142,6 +142,7 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "portal.auth.axes_username"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
