@@ -180,7 +180,8 @@ def search(
     ``relax``: when nothing contains every term exactly, try again with jieba's words of the
     terms (the results say so through ``relaxed``).
     """
-    parsed = parse_query(raw_query)
+    # NUL and other control characters can never match indexed text, and PostgreSQL refuses NUL.
+    parsed = parse_query("".join(ch for ch in raw_query if ch >= " " or ch in "\t"))
     registered = providers()
     kinds = [k for k in (kinds or []) if k in registered]
     order = order if order in ORDERS else "relevance"

@@ -150,3 +150,9 @@ def test_admin_edits_the_dictionary_and_rows_are_resegmented(login, org, pages, 
     assert " 阳光花园 " in entry.words
     duplicate = client.post("/admin/search_terms/new/", {"word": "阳光花园", "category": "property"})
     assert duplicate.status_code == 200 and SearchTerm.objects.count() == 1
+
+
+def test_control_characters_in_the_query_are_ignored_not_a_server_error(login, org):
+    client = login(org.users["cs_staff"])
+    response = client.get(URL, {"q": "a\x00b\x07"})
+    assert response.status_code == 200
