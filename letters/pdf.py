@@ -3,37 +3,41 @@
 The layout (A4, 37/26/35/28 mm margins, 22 lines x 28 characters, red double rules, number
 flush right, page numbers from page two, 抄送 at the foot of the last page) lives in
 templates/letters/pdf/letter.html. Fonts: administrators' uploaded fonts come first in each
-role's stack, then the usual Windows names, then the Debian faces installed here.
+role's stack, then the usual Windows names, then the Noto CJK faces shipped with the portal
+(letters/fonts.py), so no system font is needed. The text check reads the PDF back with
+pypdf (pure Python), so no poppler either.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import subprocess
-import tempfile
 import threading
 import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from io import BytesIO
 from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from . import fonts as bundled
 from .models import LetterFont, LetterPage
 from .models.records import FontRole
 
 FALLBACK_STACKS = {
-    FontRole.BODY: ["FangSong", "仿宋_GB2312", "仿宋", "STFangsong", "Noto Serif CJK SC", "serif"],
-    FontRole.TITLE: ["FZXiaoBiaoSong-B05S", "方正小标宋简体", "Noto Serif CJK SC", "serif"],
-    FontRole.HEADING: ["SimHei", "黑体", "Noto Sans CJK SC", "sans-serif"],
-    FontRole.KAI: ["KaiTi", "楷体_GB2312", "楷体", "AR PL UKai CN", "LXGW WenKai", "Noto Serif CJK SC", "serif"],
+    FontRole.BODY: ["FangSong", "仿宋_GB2312", "仿宋", "STFangsong", "Noto Serif CJK SC", bundled.SERIF, "serif"],
+    FontRole.TITLE: ["FZXiaoBiaoSong-B05S", "方正小标宋简体", "Noto Serif CJK SC", bundled.SERIF, "serif"],
+    FontRole.HEADING: ["SimHei", "黑体", "Noto Sans CJK SC", bundled.SANS, "sans-serif"],
+    FontRole.KAI: [
+        "KaiTi", "楷体_GB2312", "楷体", "AR PL UKai CN", "LXGW WenKai", "Noto Serif CJK SC", bundled.SERIF, "serif",
+    ],
 }
-PAGE_NUMBER_STACK = ["SimSun", "宋体", "Noto Serif CJK SC", "serif"]
+PAGE_NUMBER_STACK = ["SimSun", "宋体", "Noto Serif CJK SC", bundled.SERIF, "serif"]
 
 
 class MissingGlyphs(Exception):
@@ -178,13 +182,10 @@ def _normalise(text: str) -> Counter:
 
 
 def pdf_text(pdf: bytes) -> str:
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as tmp:
-        tmp.write(pdf)
-        tmp.flush()
-        result = subprocess.run(  # noqa: S603 - fixed argv, our own temp file
-            ["pdftotext", "-enc", "UTF-8", tmp.name, "-"], capture_output=True, timeout=60, check=True  # noqa: S607
-        )
-    return result.stdout.decode("utf-8", errors="replace")
+    """The PDF's text layer as a reader's copy-paste would get it (via each font's ToUnicode map)."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(BytesIO(pdf)).pages)
 
 
 def missing_characters(source_text: str, extracted: str) -> list[str]:
@@ -235,17 +236,21 @@ _shared_font_config = threading.local()
 
 
 def _font_config(html: str):
-    """One FontConfiguration per thread while no uploaded font is in play: building a new one per
-    letter leaves fontconfig memory behind in long-lived workers. Uploaded fonts are @font-face
-    rules that WeasyPrint adds to the configuration on every render, so they get a fresh one."""
+    """(FontConfiguration, stylesheet with the shipped faces). One pair per thread while no uploaded
+    font is in play: building a new configuration per letter leaves fontconfig memory behind in
+    long-lived workers. Uploaded fonts are @font-face rules that WeasyPrint adds to the configuration
+    on every render, so they get a fresh pair."""
+    import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
     if "@font-face" in html:
-        return FontConfiguration()
-    config = getattr(_shared_font_config, "config", None)
-    if config is None:
-        config = _shared_font_config.config = FontConfiguration()
-    return config
+        config = FontConfiguration()
+        return config, weasyprint.CSS(string=bundled.bundled_css(), font_config=config)
+    pair = getattr(_shared_font_config, "pair", None)
+    if pair is None:
+        config = FontConfiguration()
+        pair = _shared_font_config.pair = (config, weasyprint.CSS(string=bundled.bundled_css(), font_config=config))
+    return pair
 
 
 def render_pdf(html: str, *, attachments=(), title: str = "", variant: str = "pdf/a-3u") -> tuple[bytes, int, set[str]]:
@@ -257,7 +262,10 @@ def render_pdf(html: str, *, attachments=(), title: str = "", variant: str = "pd
         for fileobj, name, description in attachments
     ]
     with _collect_notdef() as collector:
-        document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render(font_config=_font_config(html))
+        config, shipped_faces = _font_config(html)
+        document = weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+            stylesheets=[shipped_faces], font_config=config
+        )
         pdf = document.write_pdf(pdf_variant=variant or None, attachments=embedded or None, uncompressed_pdf=False)
     return pdf, len(document.pages), collector.chars
 
@@ -281,7 +289,7 @@ def render_letter(letter: LetterPage) -> RenderedLetter:
 
 
 def check_text(rendered: RenderedLetter) -> list[str]:
-    """Every character of the letter must come back out of the PDF (pdftotext) and none may have
+    """Every character of the letter must come back out of the PDF (pypdf) and none may have
     been drawn as a .notdef box. Returns the offending characters, empty when all is well."""
     missing = set(missing_characters(visible_text(rendered.html), pdf_text(rendered.pdf)))
     missing |= rendered.notdef

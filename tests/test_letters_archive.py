@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from pathlib import Path
 
 from django.core.files.base import ContentFile
@@ -18,17 +17,12 @@ from letters.pdf import MissingGlyphs, check_text, font_faces, missing_character
 from letters.services import LetterNotSigned
 from letters.testing import draft_letter, sign
 from portal.notifications.models import Notification
+from tests import pdfinspect
 
 LONG = (
     "物业服务企业应当按照合同约定对房屋及配套设施设备和相关场地进行维修养护管理维护环境卫生和相关秩序"
     "协助做好安全防范工作并接受业主监督定期公布服务事项收费项目标准以及履行情况"
 )
-
-
-def pdftotext(path_or_bytes, *args) -> str:
-    if isinstance(path_or_bytes, bytes):
-        return subprocess.run(["pdftotext", *args, "-", "-"], input=path_or_bytes, capture_output=True, check=True).stdout.decode()
-    return subprocess.run(["pdftotext", *args, str(path_or_bytes), "-"], capture_output=True, check=True).stdout.decode()
 
 
 @pytest.fixture
@@ -51,15 +45,14 @@ def test_signed_letter_is_archived_with_hash_and_embedded_attachment(org, signed
     data = archive.file.read()
     assert data.startswith(b"%PDF") and archive.sha256 == hashlib.sha256(data).hexdigest() and archive.size == len(data)
     assert archive.embedded_files == 1
-    meta = subprocess.run(["pdfinfo", "-meta", archive.file.path], capture_output=True, check=True).stdout.decode()
+    meta = pdfinspect.xmp(archive.file.path)
     assert re.search(r"pdfaid:part(>|=\")3", meta) and re.search(r"pdfaid:conformance(>|=\")U", meta)
-    listing = subprocess.run(["pdfdetach", "-list", archive.file.path], capture_output=True, check=True).stdout.decode()
-    assert "schedule" in listing
-    text = pdftotext(archive.file.path)
+    assert any("schedule" in name for name in pdfinspect.attachment_names(archive.file.path))
+    text = pdfinspect.text(archive.file.path)
     for expected in (letter.doc_number, "示范物业服务有限公司工程部", "客服部：", "签发人：王立新", "抄送：品质管理部，环境部。", "附件：分楼栋时间安排表"):
         assert expected in text.replace(" ", ""), expected
-    info = subprocess.run(["pdfinfo", archive.file.path], capture_output=True, check=True).stdout.decode()
-    assert "595.276 x 841.89" in info  # A4
+    width, height = pdfinspect.page_size(archive.file.path)
+    assert (round(width, 2), round(height, 2)) == (595.28, 841.89)  # A4
 
 
 def test_every_character_of_the_letter_comes_back_out_of_the_pdf(org, signed):
@@ -69,40 +62,36 @@ def test_every_character_of_the_letter_comes_back_out_of_the_pdf(org, signed):
     source = visible_text(rendered.html)
     for part in (letter.title, letter.subject, "（一）检验时间：每栋楼约半天。", "2026年11月25日", "0571-8800"):
         assert part in source
-    extracted = pdftotext(archive_path(letter))
+    extracted = pdfinspect.text(archive_path(letter))
     assert missing_characters(source, extracted) == []
 
 
 def test_layout_follows_gbt_9704_grid_and_page_numbers(org, signed):
     letter = signed(background="\n".join([LONG * 3] * 6), requests="\n".join([LONG * 2] * 4))
     path = archive_path(letter)
-    pages = pdftotext(path, "-layout").split("\f")
-    pages = [p for p in pages if p.strip()]
+    pages = [lines for lines in pdfinspect.page_lines(path) if lines]
     assert len(pages) >= 3
     # No page number on page one; "— n —" from page two on.
-    assert not re.search(r"—\s*1\s*—", pages[0])
-    assert re.search(r"—\s*2\s*—", pages[1]) and re.search(r"—\s*3\s*—", pages[2])
+    assert "—1—" not in pages[0]
+    assert pages[1][-1] == "—2—" and pages[2][-1] == "—3—"
     # 28 characters a line and 22 lines a page in the body (page two is all body text).
-    body_lines = [ln.replace(" ", "") for ln in pages[1].splitlines() if ln.strip() and "—" not in ln]
+    body_lines = [ln for ln in pages[1] if "—" not in ln]
     full = [ln for ln in body_lines if len(ln) >= 20]
     assert max(len(ln) for ln in full) == 28
     assert sum(1 for ln in full if len(ln) == 28) >= 15
     assert len(body_lines) == 22
-    # Page two's text starts at 37 mm from the top and 28 mm from the left.
-    bbox = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, check=True).stdout.decode()
-    page_blocks = bbox.split("<page ")[1:]
-    second_top = min(float(y) for y in re.findall(r'yMin="([\d.]+)"', page_blocks[1]))
-    assert 100 <= second_top <= 112  # 37 mm = 104.9 pt
-    lefts = [float(x) for x in re.findall(r'xMin="([\d.]+)"', page_blocks[1])]
-    assert 78 <= min(lefts) <= 82  # 28 mm = 79.4 pt
+    # Page two's type area starts 37 mm from the top and 28 mm from the left: the first line's
+    # ideographic em box (0.88 above the baseline, 0.12 below) is centred in the first line of the
+    # grid, 37 mm + half of 225/22 mm = 119.4 pt from the top.
+    second = [c for c in pdfinspect.page_chars(path)[1]["chars"] if not c[2].isspace()]
+    baseline, size = min((c[3], c[4]) for c in second)
+    assert abs((baseline - 0.38 * size) - (37 + 225 / 22 / 2) * 72 / 25.4) <= 2
+    assert 78 <= min(c[0] for c in second) <= 82  # 28 mm = 79.4 pt
 
 
 def test_red_double_rules_on_the_first_page(org, signed, tmp_path):
-    from PIL import Image
-
     letter = signed()
-    subprocess.run(["pdftoppm", "-r", "100", "-f", "1", "-l", "1", "-png", str(archive_path(letter)), str(tmp_path / "p")], check=True)
-    image = Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")
+    image = pdfinspect.render_page(archive_path(letter), 0, dpi=100).convert("RGB")
     px = image.load()
     red_rows = {y for y in range(image.size[1]) for x in range(0, image.size[0], 7) if px[x, y][0] > 180 and px[x, y][1] < 90}
     mm = sorted({round(y / 100 * 25.4) for y in red_rows})
@@ -262,8 +251,7 @@ def test_uploaded_font_comes_first_in_its_stack(org, tmp_path):
     assert stacks["body"].startswith(f'"{font.family}"')
     rendered = render_letter(sign(org, draft_letter(org, subject="English words use the uploaded font.")))
     assert check_text(rendered) == []
-    fonts = subprocess.run(["pdffonts", "-"], input=rendered.pdf, capture_output=True).stdout.decode()
-    assert font.family in fonts
+    assert any(font.family in name for name in pdfinspect.font_names(rendered.pdf))
 
 
 def test_font_upload_rejects_non_fonts(org):

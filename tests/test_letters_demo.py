@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-
 from wagtail.models import WorkflowState
 
 import pytest
 
 from letters.demo import seed_letters
 from letters.models import ArchiveStatus, LetterArchive, LetterPage, LetterReceipt
+from tests import pdfinspect
 
 
 def _counts():
@@ -125,7 +124,7 @@ def test_done_when_walk(org, login, django_capture_on_commit_callbacks):
     response = client.get(f"/letters/{letter.pk}/pdf/")
     assert response.status_code == 200
     pdf = b"".join(response.streaming_content)
-    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    text = pdfinspect.text(pdf)
     flat = text.replace(" ", "").replace("\n", "")
     assert letter.doc_number in flat and "关于配合开展消防设施联合检查的函" in flat
     assert "请安排客服人员陪同入户检查。" in flat
