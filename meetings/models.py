@@ -261,9 +261,6 @@ class AgendaItem(models.Model):
     position = models.PositiveIntegerField(_("顺序"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
-    def __str__(self):
-        return str(self.user)
-
     class Meta:
         verbose_name = _("议题")
         verbose_name_plural = _("议题")
@@ -395,9 +392,6 @@ class Decision(models.Model):
     escalated_at = models.DateTimeField(_("上报分管领导时间"), null=True, blank=True)
     overdue_reason = models.TextField(_("逾期原因"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self):
-        return str(self.user)
 
     objects = DecisionQuerySet.as_manager()
 

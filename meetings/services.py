@@ -161,7 +161,7 @@ def _invitees(mtype: MeetingType, departments, people, chair) -> list[tuple[User
     return [v for v in result.values() if v[0].is_active]
 
 
-def _check_time_and_room(start, end, room, *, now, exclude_pk=None) -> None:
+def _check_time(start, end, *, now) -> None:
     if start is None or end is None:
         raise InvalidInput(_("请填写开始和结束时间。"))
     if end <= start:
@@ -170,6 +170,10 @@ def _check_time_and_room(start, end, room, *, now, exclude_pk=None) -> None:
         raise InvalidInput(_("会议时间不能早于现在。"))
     if end - start > dt.timedelta(hours=12):
         raise InvalidInput(_("一次会议最长 12 小时。"))
+
+
+def _check_time_and_room(start, end, room, *, now, exclude_pk=None) -> None:
+    _check_time(start, end, now=now)
     if room is not None:
         if not room.is_active:
             raise InvalidInput(_("会议室“%s”暂停预订。") % room.name)
@@ -213,7 +217,8 @@ def request_meeting(
     if room is None and not (place or "").strip():
         raise InvalidInput(_("请选择会议室或填写地点。"))
     chair = chair or mtype.default_chair
-    inside = is_inside_lead_time(mtype, start, now) if start else False
+    _check_time(start, end, now=now)
+    inside = is_inside_lead_time(mtype, start, now)
     lead_time_reason = _text(lead_time_reason)
     if inside and not lead_time_reason and not schedule_now:
         raise InvalidInput(
