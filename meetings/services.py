@@ -175,10 +175,15 @@ def _check_time(start, end, *, now) -> None:
 def _check_time_and_room(start, end, room, *, now, exclude_pk=None) -> None:
     _check_time(start, end, now=now)
     if room is not None:
+        # The room row is the lock: two requests for the same room wait for each other, so the
+        # overlap query below sees the other's meeting (a range query alone would let both in).
+        from .models import MeetingRoom
+
+        room = MeetingRoom.objects.select_for_update().get(pk=room.pk)
         if not room.is_active:
             raise InvalidInput(_("会议室“%s”暂停预订。") % room.name)
         clash = (
-            Meeting.objects.overlapping(room, start, end).exclude(pk=exclude_pk).select_for_update().order_by("start").first()
+            Meeting.objects.overlapping(room, start, end).exclude(pk=exclude_pk).order_by("start").first()
         )
         if clash is not None:
             raise InvalidInput(
