@@ -61,12 +61,15 @@ def weekly_report(qs, today: dt.date | None = None) -> list[dict]:
     their reasons. One aggregate query plus one for the overdue rows."""
     today = today or timezone.localdate()
     monday, sunday = week_bounds(today)
+    # Datetime bounds, not ``closed_at__date``: no per-row date cast (a Python function on SQLite).
+    week_start = timezone.make_aware(dt.datetime.combine(monday, dt.time.min))
+    week_end = week_start + dt.timedelta(days=7)
     figures = (
         qs.values("responsible_department_id", "responsible_department__name")
         .annotate(
             due=Count("pk", filter=Q(due_date__gte=monday, due_date__lte=sunday)),
-            done=Count("pk", filter=Q(state=DecisionState.DONE, closed_at__date__gte=monday,
-                                      closed_at__date__lte=sunday)),
+            done=Count("pk", filter=Q(state=DecisionState.DONE, closed_at__gte=week_start,
+                                      closed_at__lt=week_end)),
             overdue=Count("pk", filter=Q(state=DecisionState.OPEN, due_date__lt=today)),
             open=Count("pk", filter=Q(state=DecisionState.OPEN)),
         )
@@ -78,9 +81,12 @@ def weekly_report(qs, today: dt.date | None = None) -> list[dict]:
             "department": f["responsible_department__name"], "due": f["due"], "done": f["done"],
             "overdue": f["overdue"], "open": f["open"], "overdue_items": [],
         }
-    late = qs.filter(state=DecisionState.OPEN, due_date__lt=today).select_related("meeting").order_by("due_date")
-    for d in late.only("text", "due_date", "overdue_reason", "responsible_department_id", "meeting__subject"):
-        rows[d.responsible_department_id]["overdue_items"].append(d)
+    # Plain dicts, not model instances: thousands of overdue rows cost no more than the SQL.
+    late = qs.filter(state=DecisionState.OPEN, due_date__lt=today).order_by("due_date").values_list(
+        "responsible_department_id", "text", "due_date", "overdue_reason", "meeting__subject")
+    for dept_id, text, due, reason, subject in late:
+        rows[dept_id]["overdue_items"].append({"text": text, "due_date": due, "overdue_reason": reason,
+                                               "meeting": subject})
     return list(rows.values())
 
 
@@ -117,7 +123,7 @@ def weekly_xlsx(report: list[dict]) -> bytes:
     headers = [_("部门"), _("本周到期"), _("本周完成"), _("逾期"), _("未完成"), _("逾期事项及原因")]
     rows = (
         [r["department"], r["due"], r["done"], r["overdue"], r["open"],
-         "；".join(f"{d.text[:40]}（{d.due_date}）{d.overdue_reason}" for d in r["overdue_items"])]
+         "；".join(f"{d['text'][:40]}（{d['due_date']}）{d['overdue_reason']}" for d in r["overdue_items"])]
         for r in report
     )
     return _workbook(headers, rows, str(_("督办周报")))

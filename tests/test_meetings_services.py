@@ -419,7 +419,7 @@ def test_ledger_states_and_weekly_report_by_department(setup):
     report = {r["department"]: r for r in reports.weekly_report(qs, today)}
     assert report["工程部"]["overdue"] == 1 and report["工程部"]["due"] == 2
     assert report["客服部"]["done"] == 1 and report["客服部"]["due"] == 1
-    assert [d.text for d in report["工程部"]["overdue_items"]] == ["逾期"]
+    assert [d["text"] for d in report["工程部"]["overdue_items"]] == ["逾期"]
 
 
 def test_weekly_report_and_ledger_use_a_constant_number_of_queries(setup, django_assert_max_num_queries):
