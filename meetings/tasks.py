@@ -25,3 +25,9 @@ def send_weekly_report():
     from .weekly import send_weekly_report as run
 
     return run()
+
+
+def send_weekly_packs():
+    from .pack import send_weekly_packs as run
+
+    return run()

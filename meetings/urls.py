@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/minutes/action/", views.minutes_action, name="minutes_action"),
     path("<int:pk>/minutes/print/", views.minutes_print, name="minutes_print"),
     path("<int:pk>/invite.ics", views.invitation, name="ics"),
+    path("<int:pk>/pack/", views.pack, name="pack"),
     path("calendar/", views.feed_settings, name="feed_settings"),
     path("calendar/<str:token>.ics", views.feed, name="feed"),
     path("decisions/", views.ledger, name="ledger"),

@@ -431,3 +431,25 @@ def training(request):
         return response
     return render(request, "meetings/training.html", {"title": _("培训记录"), "rows": qs[:500]})
 
+
+
+def pack(request, pk):
+    """周例会材料 of one department (the person's own, or any for the coordinator and chair)."""
+    from matters.models import Matter
+
+    from .pack import department_pack, pack_xlsx
+
+    meeting = _meeting(request, pk)
+    perms = MeetingPermissions(request.user, meeting)
+    raw = request.GET.get("department") or ""
+    allowed = Department.objects.all() if perms.can_manage else Department.objects.filter(pk__in=perms.department_ids)
+    department = allowed.filter(pk=raw).first() if raw.isdigit() else allowed.filter(pk=request.user.department_id).first()
+    if department is None:
+        raise Http404(_("没有可查看的部门材料。"))
+    data = department_pack(meeting, department, matters=Matter.objects.visible_to(request.user))
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(pack_xlsx(data),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="pack-{meeting.pk}-{department.pk}.xlsx"'
+        return response
+    return render(request, "meetings/pack.html", {"title": _("周例会材料"), "meeting": meeting, "pack": data})

@@ -74,6 +74,7 @@ def meetings_schedules():
     return [
         ScheduleSpec(name="meetings.ensure_standing_meetings", func="meetings.tasks.ensure_standing_meetings",
                      minutes=60),
+        ScheduleSpec(name="meetings.send_weekly_packs", func="meetings.tasks.send_weekly_packs", minutes=60),
         ScheduleSpec(name="meetings.remind_minutes", func="meetings.tasks.remind_minutes", minutes=15),
         ScheduleSpec(name="meetings.escalate_overdue_decisions", func="meetings.tasks.escalate_overdue_decisions",
                      minutes=60),

@@ -195,3 +195,34 @@ def test_weekly_page_and_index_render(org2, login, meeting):
 def test_anonymous_is_sent_to_login(client, meeting):
     r = client.get(meeting.get_absolute_url())
     assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def test_weekly_pack_lists_the_departments_matters_and_decisions_and_stays_within_it(org2, login,
+                                                                                     django_capture_on_commit_callbacks):
+    from matters.services import open_matter
+    from meetings.pack import send_weekly_packs
+    from portal.notifications.models import Notification
+
+    weekly = MeetingType.objects.get(code="weekly")
+    start = _future(days=1, hour=9)
+    m = services.request_meeting(mtype=weekly, subject="周例会", organiser=org2.users["coordinator"], start=start,
+                                 end=start + dt.timedelta(hours=1), place="一号", schedule_now=True)
+    matter = open_matter(title="水泵漏水", submitter=org2.users["site_staff"])
+    from matters.models import Matter
+
+    Matter.objects.filter(pk=matter.pk).update(lead_department=org2.depts["engineering"])
+    Decision.objects.create(meeting=m, text="更换水泵", responsible_department=org2.depts["engineering"],
+                            due_date=timezone.localdate())
+    client = login(org2.users["eng_head"])
+    r = client.get(reverse("meetings:pack", args=[m.pk]))
+    body = r.content.decode()
+    assert r.status_code == 200 and "水泵漏水" in body and "更换水泵" in body
+    r = client.get(reverse("meetings:pack", args=[m.pk]) + "?format=xlsx")
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+    # Another department's pack by guessed id: not for a head of 工程部.
+    r = client.get(reverse("meetings:pack", args=[m.pk]) + f"?department={org2.depts['finance'].pk}")
+    assert r.status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send_weekly_packs(now=start - dt.timedelta(hours=12)) > 0
+        assert send_weekly_packs(now=start - dt.timedelta(hours=11)) == 0
+    assert Notification.objects.filter(recipient=org2.users["eng_head"], event_key__contains=":pack:").exists()
