@@ -606,8 +606,11 @@ def submit_minutes(minutes: Minutes, actor) -> Minutes:
             raise InvalidInput(_("纪要内容为空，请先填写。"))
         locked.status = MinutesStatus.SUBMITTED
         locked.save(update_fields=["status", "updated_at"])
+        # The participating departments (named on the request, or standing for the type) sign;
+        # the calling department wrote the minutes, and people invited one by one do not bind
+        # their departments.
         dept_ids = set(meeting.departments.values_list("pk", flat=True))
-        dept_ids |= set(meeting.participants.exclude(department__isnull=True).values_list("department_id", flat=True))
+        dept_ids |= set(meeting.type.standing_departments.values_list("pk", flat=True))
         dept_ids.discard(meeting.organiser_department_id)
         recipients = []
         for dept in Department.objects.filter(pk__in=dept_ids, head__isnull=False):

@@ -19,7 +19,7 @@ def agenda_suggestions(meeting, limit: int = 20) -> list[dict]:
     matters = (
         Matter.objects.open().filter(lead_department_id__in=dept_ids)
         .filter(Q(grade__in=["important", "major"]) | Q(current_due_at__lt=now))
-        .exclude(pk__in=taken).select_related("lead_department").order_by("current_due_at")[:limit]
+        .exclude(pk__in=taken).exclude(meeting_decision__meeting=meeting).select_related("lead_department").order_by("current_due_at")[:limit]
     )
     rows = [{"kind": "overdue" if m.current_due_at and m.current_due_at < now else "important", "matter": m,
              "text": f"{m.reference} {m.title}", "department": m.lead_department} for m in matters]
