@@ -103,8 +103,12 @@ def seed_meetings(log=print) -> None:
     if upcoming is not None:
         upcoming.source = upcoming.source or "standing"
         services.carry_forward_decisions(upcoming)
-        services.submit_agenda_item(upcoming, users["eng_head"], title="二次供水水箱清洗安排",
-                                    note="需客服部提前通知业主。")
+        try:
+            services.submit_agenda_item(upcoming, users["eng_head"], title="二次供水水箱清洗安排",
+                                        note="需客服部提前通知业主。")
+        except services.MeetingError:  # past the cut-off (demo loaded the day before): the secretary adds it
+            services.submit_agenda_item(upcoming, coordinator, title="二次供水水箱清洗安排",
+                                        note="需客服部提前通知业主。")
     # A 专题协调会 request waiting for the 分管领导's approval.
     topic = MeetingType.objects.get(code="topic")
     day = cal.next_workday(today)

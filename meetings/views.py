@@ -167,9 +167,13 @@ def respond(request, pk):
 
 def sign_in(request, pk, token):
     """The page the room's QR code opens on the phone."""
+    import secrets
+
     meeting = Meeting.objects.select_related("type", "room").filter(pk=pk).first()
-    if meeting is None:
-        raise Http404(_("会议不存在。"))
+    # A guessed id or code shows nothing about the meeting; a valid code (the QR in the room) by
+    # someone not invited, or after the meeting, is refused and recorded by the service.
+    if meeting is None or not secrets.compare_digest(str(token), meeting.checkin_token):
+        raise Http404(_("签到码无效。"))
     result = error = None
     if request.method == "POST":
         try:
@@ -418,7 +422,10 @@ def training(request):
 
     qs = Participant.objects.filter(meeting__type__is_training=True, signed_in_at__isnull=False).select_related(
         "user", "department", "meeting__type").order_by("user__department__name", "user__last_name", "-signed_in_at")
-    if not (is_coordinator(request.user) or request.user.roles.filter(code="hr").exists()):
+    from matters.models import user_department_ids
+
+    hr = Department.objects.filter(code="hr", pk__in=user_department_ids(request.user)).exists()
+    if not (is_coordinator(request.user) or hr):
         qs = qs.filter(user=request.user)
     if request.GET.get("format") == "xlsx":
         data = reports._workbook(

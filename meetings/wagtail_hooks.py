@@ -91,7 +91,7 @@ def seed_meetings(log):
     run(log)
 
 
-seed_meetings.order = 150  # after matters' demo: the meetings refer to its matters
+seed_meetings.order = 60  # after matters (30) — its decisions are matters — and before search indexes (90)
 
 
 hooks.register("portal_schedule_meeting", schedule_meeting)

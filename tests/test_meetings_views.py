@@ -226,3 +226,33 @@ def test_weekly_pack_lists_the_departments_matters_and_decisions_and_stays_withi
         assert send_weekly_packs(now=start - dt.timedelta(hours=12)) > 0
         assert send_weekly_packs(now=start - dt.timedelta(hours=11)) == 0
     assert Notification.objects.filter(recipient=org2.users["eng_head"], event_key__contains=":pack:").exists()
+
+
+def test_guessed_sign_in_code_is_404_and_shows_nothing(org2, login, meeting):
+    r = login(org2.users["fin_staff"]).get(reverse("meetings:sign_in", args=[meeting.pk, "guessed"]))
+    assert r.status_code == 404 and "漏水责任划分" not in r.content.decode()
+    r = login(org2.users["fin_staff"]).post(reverse("meetings:sign_in", args=[meeting.pk + 1000, "x"]))
+    assert r.status_code == 404
+
+
+def test_draft_decisions_are_not_shown_to_participants_before_publication(org2, login, meeting):
+    Decision.objects.create(meeting=meeting, text="草稿中的决议", responsible_department=org2.depts["service"],
+                            due_date=timezone.localdate() + dt.timedelta(days=3))
+    assert "草稿中的决议" not in login(org2.users["cs_head"]).get(meeting.get_absolute_url()).content.decode()
+    assert "草稿中的决议" in login(org2.users["eng_head"]).get(meeting.get_absolute_url()).content.decode()
+
+
+def test_training_ledger_shows_own_records_to_staff_and_all_to_hr(org2, login):
+    training = MeetingType.objects.get(code="training")
+    start = _future()
+    m = services.request_meeting(mtype=training, subject="沟通技巧培训", organiser=org2.users["coordinator"],
+                                 start=start, end=start + dt.timedelta(hours=2), place="培训室",
+                                 people=[org2.users["cs_staff"], org2.users["eng_staff"]], schedule_now=True)
+    services.sign_in(m, org2.users["cs_staff"], token=m.checkin_token, now=start)
+    services.sign_in(m, org2.users["eng_staff"], token=m.checkin_token, now=start)
+    own = login(org2.users["cs_staff"]).get(reverse("meetings:training")).content.decode()
+    assert "刘洋" in own and "朱明" not in own
+    everyone = login(org2.users["hr_head"]).get(reverse("meetings:training")).content.decode()
+    assert "刘洋" in everyone and "朱明" in everyone
+    r = login(org2.users["hr_head"]).get(reverse("meetings:training") + "?format=xlsx")
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
