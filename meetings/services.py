@@ -279,7 +279,7 @@ def _send_notice(meeting: Meeting, kind: str, title: str, body_extra: str = "") 
 
 
 def _locked(meeting: Meeting) -> Meeting:
-    return Meeting.objects.select_for_update().select_related("type", "room").get(pk=meeting.pk)
+    return Meeting.objects.select_for_update(of=("self",)).select_related("type", "room").get(pk=meeting.pk)
 
 
 def approve_meeting(meeting: Meeting, actor, *, note: str = "", now=None) -> Meeting:

@@ -256,3 +256,23 @@ def test_training_ledger_shows_own_records_to_staff_and_all_to_hr(org2, login):
     assert "刘洋" in everyone and "朱明" in everyone
     r = login(org2.users["hr_head"]).get(reverse("meetings:training") + "?format=xlsx")
     assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_meeting_page_query_count_does_not_grow_with_participants(org2, login, meeting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from meetings.models import Participant
+    from portal.models import User
+
+    client = login(org2.users["eng_head"])
+    url = meeting.get_absolute_url()
+    client.get(url)  # warm caches (content types, site)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    others = User.objects.exclude(pk__in=meeting.participants.values("user_id"))[:15]
+    Participant.objects.bulk_create([Participant(meeting=meeting, user=u, department_id=u.department_id) for u in others])
+    services.sign_in(meeting, others[0], token=meeting.checkin_token, now=meeting.start)
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries][-5:]
