@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "forms",
     "matters",
     "letters",
+    "meetings",
     "search",
     # Wagtail
     "wagtail.contrib.forms",
@@ -271,3 +272,6 @@ LOGGING = {
 # Labels used in several places.
 PORTAL_NAME = _("跨部门沟通协调门户")
 WAGTAILADMIN_LOGIN_URL = "login"
+
+# Meetings: when the 督办周报 goes out (cron, Asia/Shanghai; default Monday 08:00).
+MEETINGS_WEEKLY_CRON = env_str("MEETINGS_WEEKLY_CRON", "0 8 * * 1")
