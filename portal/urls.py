@@ -20,6 +20,7 @@ urlpatterns = [
     path("forms/", include("forms.urls")),
     path("matters/", include("matters.urls")),
     path("letters/", include("letters.urls")),
+    path("emergencies/", include("emergencies.urls")),
     path("search/", include("search.urls")),
 ]
 

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "forms",
     "matters",
     "letters",
+    "emergencies",
     "search",
     # Wagtail
     "wagtail.contrib.forms",
