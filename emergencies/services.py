@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,7 +79,7 @@ def policy_for(event_type, grade: str) -> dict[str, int]:
     the seeds' 30 min / 1 h / 2 h / 4 h / 2 h."""
     rows = {
         (p.event_type_id, p.grade): p
-        for p in ClockPolicy.objects.filter(grade=grade, event_type_id__in=[event_type.pk, None])
+        for p in ClockPolicy.objects.filter(Q(event_type=event_type) | Q(event_type__isnull=True), grade=grade)
     }
     row = rows.get((event_type.pk, grade)) or rows.get((None, grade))
     if row is None:
@@ -98,8 +99,6 @@ def on_duty(department_ids: Iterable[int | None], moment: dt.datetime) -> dict[i
     result: dict[int | None, list[DutyShift]] = {pk: [] for pk in ids}
     qs = DutyShift.objects.on_duty(moment).select_related("person", "department")
     real = [pk for pk in ids if pk is not None]
-    from django.db.models import Q
-
     cond = Q(department_id__in=real)
     if None in ids:
         cond |= Q(department__isnull=True)
