@@ -3,8 +3,7 @@
 Figures (JSON lines, each with a baseline measured in this run), on SQLite and on PostgreSQL:
 - emergencies.report_post_to_enqueued[.pg]: POST /emergencies/report/ (numbering, milestones,
   paging the on-duty people and leaders: inbox rows written, email tasks queued on the ORM
-  broker) until the response
-  returns; the target is at most 1 s. Baseline: GET of the same form.
+  broker) until the response returns; the target is at most 1 s. Baseline: GET of the same form.
 - emergencies.sweep_1000_open_1_due[.pg]: the minute sweep with 1,000 open events of which one
   is due; baseline the same sweep with only the due event. A ratio near 1 means the sweep reads
   only the due rows.

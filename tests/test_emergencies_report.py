@@ -171,8 +171,9 @@ def test_outsider_sees_nothing_in_list_ledger_and_export(client, roster):
     for url in [reverse("emergencies:index"), reverse("emergencies:ledger") + "?month=2026-12"]:
         assert e.number not in client.get(url).content.decode()
     export = client.get(reverse("emergencies:ledger") + "?month=2026-12&format=xlsx")
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
     assert len(rows) == 1  # the header only
