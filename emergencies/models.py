@@ -260,6 +260,8 @@ class Milestone(models.Model):
     met_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     met_by = models.ForeignKey("portal.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     missed_at = models.DateTimeField(_("超时时间"), null=True, blank=True)
+    # 响应 only: when the on-duty people were phoned because the milestone was about to pass.
+    warned_at = models.DateTimeField(_("语音提醒时间"), null=True, blank=True)
     cancelled = models.BooleanField(_("已取消"), default=False)
 
     class Meta:
@@ -332,6 +334,7 @@ class EntryKind(models.TextChoices):
     STATUS = "status", _("状态变更")
     GROUP = "group", _("应急小组")
     REVIEW = "review", _("复盘")
+    PHONE = "phone", _("短信/电话")
 
 
 class TimelineEntry(models.Model):
@@ -416,3 +419,34 @@ class Rectification(models.Model):
 
     def __str__(self):
         return self.measure
+
+
+class PhoneMessage(models.Model):
+    """One SMS or voice call to one person for one event step: queued, then sent or failed."""
+
+    QUEUED, SENT, FAILED = "queued", "sent", "failed"
+    STATUSES = [(QUEUED, _("排队中")), (SENT, _("已发出")), (FAILED, _("失败"))]
+
+    emergency = models.ForeignKey(Emergency, on_delete=models.CASCADE, related_name="phone_messages")
+    user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(_("号码"), max_length=30)
+    channel = models.CharField(_("渠道"), max_length=10, choices=[("sms", _("短信")), ("voice", _("语音电话"))])
+    event = models.CharField(max_length=60)
+    params = models.JSONField(default=list)
+    status = models.CharField(_("状态"), max_length=10, choices=STATUSES, default=QUEUED, db_index=True)
+    backend = models.CharField(max_length=30, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("排队时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发出时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信/电话")
+        verbose_name_plural = _("短信/电话")
+        constraints = [
+            models.UniqueConstraint(fields=["emergency", "user", "channel", "event"], name="emergency_phone_once")
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.phone} {self.get_status_display()}"

@@ -48,6 +48,8 @@ NUMBER_PREFIX = "JJ"
 PHOTO_TYPES = {"jpg", "png", "gif", "webp", "heic", "heif"}
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 6
+# The on-duty people are phoned (voice) this long before 响应 would be missed.
+VOICE_LEAD = dt.timedelta(minutes=5)
 
 KIND_PAGE = "emergency.page"
 KIND_ESCALATED = "emergency.escalated"
@@ -126,7 +128,11 @@ def _entry(emergency, kind, actor=None, text="", data=None, when=None) -> Timeli
 
 def _refresh_next_due(emergency: Emergency) -> None:
     pending = emergency.milestones.filter(met_at__isnull=True, missed_at__isnull=True, cancelled=False)
-    nxt = pending.order_by("due_at").values_list("due_at", flat=True).first()
+    times = [due for due in [pending.order_by("due_at").values_list("due_at", flat=True).first()] if due]
+    warn = pending.filter(kind=MilestoneKind.RESPOND, warned_at__isnull=True).values_list("due_at", flat=True).first()
+    if warn is not None:
+        times.append(warn - VOICE_LEAD)
+    nxt = min(times) if times else None
     if emergency.status not in OPEN_STATUSES:
         nxt = None
     Emergency.objects.filter(pk=emergency.pk).update(next_due_at=nxt)
@@ -270,7 +276,16 @@ def _page(emergency, users_with_reason, *, when, title, body, event_suffix, kind
         notify(users, kind=kind, event_key=f"emergency:{emergency.pk}:{event_suffix}", title=title, body=body,
                url=emergency.get_absolute_url(), departments=list(emergency.departments.all()),
                data={"emergency": emergency.pk, "number": emergency.number})
+        from .phone import queue_messages
+
+        queue_messages(emergency, users, channel="sms", event=event_suffix, params=sms_params(emergency), when=when)
     return users
+
+
+def sms_params(emergency: Emergency) -> list[str]:
+    """Template parameters {1} {2} {3}: number, type, site and location."""
+    return [emergency.number, emergency.event_type.name, f"{emergency.site.short_name or emergency.site.name}"
+            f"{emergency.location}"]
 
 
 def page_on_duty(emergency: Emergency, *, when: dt.datetime | None = None) -> list[User]:

@@ -29,7 +29,9 @@ def sweep(now: dt.datetime | None = None) -> dict:
     missed = 0
     for pk in due_ids:
         missed += sweep_one(pk, now)
-    return {"events": len(due_ids), "missed": missed}
+    from .phone import send_stale
+
+    return {"events": len(due_ids), "missed": missed, "phoned": send_stale(now)}
 
 
 def sweep_one(pk: int, now: dt.datetime) -> int:
@@ -40,6 +42,7 @@ def sweep_one(pk: int, now: dt.datetime) -> int:
         if emergency is None or emergency.status not in OPEN_STATUSES:
             return 0
         count = 0
+        _voice_warning(emergency, now)
         due = emergency.milestones.filter(
             met_at__isnull=True, missed_at__isnull=True, cancelled=False, due_at__lte=now
         ).order_by("due_at")
@@ -53,6 +56,25 @@ def sweep_one(pk: int, now: dt.datetime) -> int:
             escalate(emergency, milestone, now)
         services._refresh_next_due(emergency)
     return count
+
+
+def _voice_warning(emergency: Emergency, now: dt.datetime) -> None:
+    """响应 about to pass and nobody has acknowledged: phone the people on duty (once)."""
+    from .phone import queue_messages
+
+    respond = emergency.milestones.filter(
+        kind=MilestoneKind.RESPOND, met_at__isnull=True, missed_at__isnull=True, cancelled=False,
+        warned_at__isnull=True, due_at__lte=now + services.VOICE_LEAD,
+    ).first()
+    if respond is None or emergency.acknowledged_at is not None:
+        return
+    if not Milestone.objects.filter(pk=respond.pk, warned_at__isnull=True).update(warned_at=now):
+        return
+    on_duty = [p.user for p in emergency.paged.filter(reason="duty").select_related("user")]
+    ids = queue_messages(emergency, on_duty, channel="voice", event="respond-warning",
+                         params=services.sms_params(emergency)[1:], when=now)
+    services._entry(emergency, EntryKind.PHONE, None,
+                    _("响应时限将到，仍无人响应：已给当班人员打语音电话（%d 人）。") % len(ids), {"messages": ids}, now)
 
 
 def escalate(emergency: Emergency, milestone: Milestone, now: dt.datetime) -> None:

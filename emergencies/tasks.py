@@ -8,3 +8,10 @@ def sweep_milestones() -> dict:
     from .sweep import sweep
 
     return sweep()
+
+
+def send_phone_message(pk: int) -> str:
+    """Send one queued SMS or voice call (idempotent: a row already sent is left alone)."""
+    from .phone import send
+
+    return send(pk)

@@ -74,6 +74,7 @@ def _detail_context(request, emergency, perms, **forms):
         "milestones": milestones,
         "entries": _entries(emergency),
         "paged": emergency.paged.select_related("user", "department"),
+        "phone_messages": emergency.phone_messages.select_related("user").order_by("created_at", "pk"),
         "update_form": forms.get("update_form") or UpdateForm(initial={"kind": "progress"}),
         "group_form": forms.get("group_form"),
         "review": Review.objects.filter(emergency=emergency).prefetch_related("rectifications__matter").first(),
