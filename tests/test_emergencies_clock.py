@@ -14,7 +14,6 @@ from emergencies.models import (
     ClockPolicy,
     Emergency,
     Grade,
-    Milestone,
     PhoneMessage,
     Rectification,
     Review,
