@@ -53,7 +53,8 @@ def filtered(request):
         qs = qs.filter(site_id=int(site_id))
     if status in Status.values:
         qs = qs.filter(status=status)
-    qs = qs.annotate(missed=Count("milestones", filter=Q(milestones__missed_at__isnull=False)))
+    # distinct: visible_to() joins departments and pages, which would multiply the count.
+    qs = qs.annotate(missed=Count("milestones", filter=Q(milestones__missed_at__isnull=False), distinct=True))
     filters = {"month": first.strftime("%Y-%m"), "type": type_id, "site": site_id, "status": status}
     return qs.order_by("-reported_at"), filters, error
 

@@ -4,6 +4,7 @@ bad input kept with Chinese errors, photos checked and private, permissions by g
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -11,6 +12,7 @@ from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 import pytest
+from openpyxl import load_workbook
 
 from emergencies import services
 from emergencies.models import Emergency, Milestone, PagedPerson, Photo
@@ -172,10 +174,6 @@ def test_outsider_sees_nothing_in_list_ledger_and_export(client, roster):
     for url in [reverse("emergencies:index"), reverse("emergencies:ledger") + "?month=2026-12"]:
         assert e.number not in client.get(url).content.decode()
     export = client.get(reverse("emergencies:ledger") + "?month=2026-12&format=xlsx")
-    import io
-
-    from openpyxl import load_workbook
-
     rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
     assert len(rows) == 1  # the header only
     client.force_login(roster.users["eng_head"])
@@ -193,3 +191,14 @@ def test_home_page_offers_the_report_button(client, roster, home_page):
 def test_milestones_created_once_per_kind(roster):
     e, _ = report(roster)
     assert Milestone.objects.filter(emergency=e).count() == 5
+
+
+def test_ledger_counts_each_missed_milestone_once_whatever_the_joins(client, roster):
+    from emergencies.sweep import sweep
+
+    e, _ = report(roster)
+    sweep(T0 + dt.timedelta(minutes=31))
+    client.force_login(roster.users["eng_head"])  # sees it through a department and a page
+    rows = list(load_workbook(io.BytesIO(client.get(
+        reverse("emergencies:ledger") + "?month=2026-12&format=xlsx").content)).active.iter_rows(values_only=True))
+    assert rows[1][0] == e.number and rows[1][-1] == 1
