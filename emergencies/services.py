@@ -159,7 +159,8 @@ def check_photos(uploads) -> list[str]:
     return [check_photo(u) for u in uploads]
 
 
-def _store_photos(emergency, entry, uploads, actor) -> list[Photo]:
+def _store_photos(emergency, entry, uploads, actor, stored: list | None = None) -> list[Photo]:
+    """Save the photos; ``stored`` collects the files so a caller can remove them on rollback."""
     photos = []
     for upload, content_type in zip(uploads, check_photos(uploads), strict=True):
         photo = Photo(
@@ -167,12 +168,30 @@ def _store_photos(emergency, entry, uploads, actor) -> list[Photo]:
             size=upload.size, uploaded_by=actor,
         )
         photo.file.save(upload.name, upload, save=False)
+        if stored is not None:
+            stored.append((photo.file.storage, photo.file.name))
         photo.save()
         photos.append(photo)
     return photos
 
 
 # -- report and paging ------------------------------------------------------------------------------
+
+
+class _FilesRemovedOnError:
+    """Files written inside a transaction that then fails are deleted again."""
+
+    def __init__(self):
+        self.files: list = []
+
+    def __enter__(self):
+        return self.files
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            for storage, name in self.files:
+                storage.delete(name)
+        return False
 
 
 def report_emergency(
@@ -212,7 +231,7 @@ def report_emergency(
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages)) from exc
     when = when or timezone.now()
-    with transaction.atomic():
+    with _FilesRemovedOnError() as stored, transaction.atomic():
         try:
             with transaction.atomic():
                 number = next_reference(NUMBER_PATTERN, prefix=NUMBER_PREFIX, when=when)
@@ -232,7 +251,7 @@ def report_emergency(
         emergency.departments.set({*dept_ids, site.pk})
         entry = _entry(emergency, EntryKind.REPORTED, reporter, emergency.description,
                        {"location": emergency.location, "grade": grade}, when)
-        _store_photos(emergency, entry, photos, reporter)
+        _store_photos(emergency, entry, photos, reporter, stored)
         _create_milestones(emergency, when)
         _audit(emergency, "emergencies.report", reporter, {"number": emergency.number})
         page_on_duty(emergency, when=when)
@@ -444,7 +463,7 @@ def add_update(emergency: Emergency, user, *, kind: str, text: str, photos: Iter
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages)) from exc
     entry_kind, milestone_kind = UPDATE_KINDS[kind]
-    with transaction.atomic():
+    with _FilesRemovedOnError() as stored, transaction.atomic():
         locked = _lock(emergency)
         perms = EmergencyPermissions(user, locked)
         _require(perms.can_view, _("您无权查看该事件。"))
@@ -452,7 +471,7 @@ def add_update(emergency: Emergency, user, *, kind: str, text: str, photos: Iter
             raise InvalidInput(_("事件已恢复，不能再添加动态。"))
         _require(perms.can_update, _("您无权更新该事件。"))
         entry = _entry(locked, entry_kind, user, text, when=when)
-        _store_photos(locked, entry, photos, user)
+        _store_photos(locked, entry, photos, user, stored)
         if locked.status in (Status.REPORTED, Status.ACKNOWLEDGED) and kind != "note":
             locked.status = Status.HANDLING
             locked.save(update_fields=["status"])

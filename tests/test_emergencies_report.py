@@ -202,3 +202,21 @@ def test_ledger_counts_each_missed_milestone_once_whatever_the_joins(client, ros
     rows = list(load_workbook(io.BytesIO(client.get(
         reverse("emergencies:ledger") + "?month=2026-12&format=xlsx").content)).active.iter_rows(values_only=True))
     assert rows[1][0] == e.number and rows[1][-1] == 1
+
+
+def test_a_report_that_fails_after_storing_its_photo_leaves_no_file(roster, monkeypatch):
+    import os
+
+    from django.conf import settings
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("paging failed")
+
+    monkeypatch.setattr(services, "page_on_duty", boom)
+    before = {os.path.join(d, f) for d, _, fs in os.walk(settings.PRIVATE_MEDIA_ROOT) for f in fs}
+    with pytest.raises(RuntimeError):
+        report(roster, photos=[photo_upload()])
+    after = {os.path.join(d, f) for d, _, fs in os.walk(settings.PRIVATE_MEDIA_ROOT) for f in fs}
+    assert after == before
+    assert Emergency.objects.count() == 0 and Photo.objects.count() == 0
+    assert ReferenceCounter.objects.filter(scope="JJ-2026-#", last_value__gt=0).count() == 0  # number given back
