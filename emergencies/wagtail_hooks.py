@@ -36,11 +36,17 @@ def emergencies_home_panel(request):
     waiting = list(
         Emergency.objects.filter(paged__user=request.user, status="reported").select_related("event_type", "site")[:5]
     )
+    waiting_ids = [e.pk for e in waiting]
+    involved = list(
+        Emergency.objects.open().filter(paged__user=request.user).exclude(pk__in=waiting_ids)
+        .select_related("event_type", "site").order_by("-reported_at")[:5]
+    )
     open_count = Emergency.objects.visible_to(request.user).open().count()
     return {
         "template": "emergencies/home_panel.html",
         "order": 5,
         "waiting": waiting,
+        "involved": involved,
         "open_count": open_count,
         "report_url": reverse("emergencies:report"),
         "on_duty_url": reverse("emergencies:on_duty"),

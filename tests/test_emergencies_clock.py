@@ -180,6 +180,15 @@ def test_response_group_members_are_paged_and_may_update(roster):
     assert Emergency.objects.visible_to(roster.users["env_liaison"]).filter(pk=e.pk).exists()
 
 
+def test_group_member_finds_the_event_on_the_home_page(client, roster, home_page):
+    e, _ = report(roster)
+    services.acknowledge(e, roster.users["eng_staff"], when=T0 + 5 * MIN)
+    services.form_group(e, roster.users["leader"], users=[roster.users["env_liaison"]], when=T0 + 10 * MIN)
+    client.force_login(roster.users["env_liaison"])
+    html = client.get("/").content.decode()
+    assert "我参与处置" in html and e.get_absolute_url() in html
+
+
 def _recover(roster, calendar=None):
     e, _ = report(roster)
     services.acknowledge(e, roster.users["eng_staff"], when=T0 + 5 * MIN)
