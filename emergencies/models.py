@@ -180,13 +180,14 @@ class EmergencyQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser or user.roles.filter(code__in=[Role.GENERAL_MANAGER, Role.COORDINATOR]).exists():
             return self
-        led = list(user.headed_departments.values_list("pk", flat=True))
-        led += list(user.liaison_departments.values_list("pk", flat=True))
-        led += list(user.supervised_departments.values_list("pk", flat=True))
-        depts = set(led) | ({user.department_id} if user.department_id else set())
-        return self.filter(
-            Q(reporter=user) | Q(paged__user=user) | Q(departments__in=depts) | Q(site_id__in=depts)
-        ).distinct()
+        from portal.models import Department
+
+        # Subqueries, not lists: one query for the whole check.
+        led = Department.objects.led_by(user).values("pk")
+        cond = Q(reporter=user) | Q(paged__user=user) | Q(departments__in=led) | Q(site__in=led)
+        if user.department_id:
+            cond |= Q(departments=user.department_id) | Q(site=user.department_id)
+        return self.filter(pk__in=self.model.objects.filter(cond).values("pk"))
 
 
 class Emergency(models.Model):
