@@ -149,3 +149,18 @@ def test_shift_must_end_after_it_starts(org):
     s = DutyShift(person=org.users["eng_staff"], date=T0.date(), starts_at=T0, ends_at=T0)
     with pytest.raises(ValidationError):
         s.full_clean()
+
+
+@pytest.mark.parametrize("model", ["emergencytype", "clockpolicy", "dutyshift", "handovernote"])
+def test_admin_lists_open_for_the_administrator_and_not_for_staff(client, org, model):
+    shift(org, "eng_staff", "engineering")
+    client.force_login(org.users["admin"])
+    assert client.get(f"/admin/snippets/emergencies/{model}/").status_code == 200
+    client.force_login(org.users["eng_staff"])
+    assert client.get(f"/admin/snippets/emergencies/{model}/").status_code in (302, 403)
+
+
+def test_roster_tools_page_renders_for_a_roster_admin(client, org, roster_admin):
+    client.force_login(roster_admin)
+    response = client.get(reverse("emergencies:roster_tools"))
+    assert response.status_code == 200 and "下载导入模板" in response.content.decode()
