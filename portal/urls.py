@@ -21,6 +21,7 @@ urlpatterns = [
     path("matters/", include("matters.urls")),
     path("letters/", include("letters.urls")),
     path("meetings/", include("meetings.urls")),
+    path("emergencies/", include("emergencies.urls")),
     path("search/", include("search.urls")),
 ]
 

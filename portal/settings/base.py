@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "matters",
     "letters",
     "meetings",
+    "emergencies",
     "search",
     # Wagtail
     "wagtail.contrib.forms",
